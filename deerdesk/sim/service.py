@@ -80,6 +80,7 @@ class SimService:
         self._by_external: dict[tuple[str, str], SimTask] = {}
         self._by_owner: dict[str, list[SimTask]] = {}
         self._renders: dict[str, asyncio.Future[RenderedAudio]] = {}
+        self._pending_renders: dict[str, asyncio.TimerHandle] = {}
 
     def create(
         self,
@@ -108,7 +109,25 @@ class SimService:
         if external_id:
             self._by_external[(owner, external_id)] = task
         self.stats.count(self.stats.created_per_key, owner)
+        if not task.will_fail:
+            # render while the task is "processing", so the audio is ready when it succeeds
+            loop = asyncio.get_running_loop()
+            handle = loop.call_later(task.processing_seconds * 0.2, self._start_render, task)
+            self._pending_renders[task_id] = handle
         return task
+
+    def _start_render(self, task: SimTask) -> None:
+        self._pending_renders.pop(task.task_id, None)
+        if task.audio is None and task.task_id not in self._renders:
+            job = asyncio.ensure_future(self._render(task))
+            self._renders[task.task_id] = job
+
+    async def _render(self, task: SimTask) -> RenderedAudio:
+        try:
+            task.audio = await asyncio.to_thread(render, task.prompt, task.duration_tenths)
+            return task.audio
+        finally:
+            self._renders.pop(task.task_id, None)
 
     def external_id_taken(self, key: str, external_id: str) -> bool:
         return (key_label(key), external_id) in self._by_external
@@ -132,21 +151,17 @@ class SimService:
         """Renders a succeeded task's audio once (off the event loop) and keeps it."""
         if task.audio is not None:
             return task.audio
+        self._start_render(task)
         job = self._renders.get(task.task_id)
-        if job is None:
-            job = asyncio.ensure_future(
-                asyncio.to_thread(render, task.prompt, task.duration_tenths)
-            )
-            self._renders[task.task_id] = job
-        try:
-            audio = await asyncio.shield(job)
-        finally:
-            if job.done():
-                self._renders.pop(task.task_id, None)
-        task.audio = audio
-        return audio
+        if job is None:  # finished between the check above and now
+            assert task.audio is not None
+            return task.audio
+        return await asyncio.shield(job)
 
     async def aclose(self) -> None:
+        for handle in self._pending_renders.values():
+            handle.cancel()
+        self._pending_renders.clear()
         for job in list(self._renders.values()):
             job.cancel()
         self._renders.clear()
