@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import sys
 
+from deerdesk.core.states import LocalState
+
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_REFUSED = 3
@@ -37,7 +39,47 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deerdesk-cli", description="DeerDesk's text-to-audio engine from the command line."
     )
+    parser.add_argument("--data-dir", help="history and library folder (env DEERDESK_DATA_DIR)")
+    parser.add_argument("--base-url", help="service base URL (env DEERDESK_BASE_URL)")
+    parser.add_argument("--profile", help="which connection's key to use (default: default)")
+    parser.add_argument(
+        "--offline-timeout",
+        type=float,
+        default=60.0,
+        help="give up (exit 4) after the service was unreachable this many seconds",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
+
+    submit = commands.add_parser("submit", help="generate a sound from a prompt")
+    submit.add_argument("prompt")
+    submit.add_argument("--duration", required=True, help="seconds, 3.0 to 10.0 in 0.1 steps")
+    submit.add_argument("--external-id")
+    submit.add_argument("--callback-url")
+    submit.add_argument("--takes", type=int, default=1, help="1 to 10 tasks of the same prompt")
+    submit.add_argument("--wait", action="store_true", help="follow to the end and download")
+    submit.add_argument("--json", action="store_true")
+
+    wait = commands.add_parser("wait", help="follow tasks to the end (default: all unfinished)")
+    wait.add_argument("ids", nargs="*", metavar="ID")
+    wait.add_argument("--json", action="store_true")
+
+    listing = commands.add_parser("list", help="the history, newest first")
+    listing.add_argument("--state", choices=[s.value for s in LocalState])
+    listing.add_argument("--search")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true")
+
+    show = commands.add_parser("show", help="one task: ID is the local id, task id or external id")
+    show.add_argument("id")
+    show.add_argument("--json", action="store_true")
+
+    retry = commands.add_parser("retry", help="re-download missing files or re-send a task")
+    retry.add_argument("id")
+    retry.add_argument("--json", action="store_true")
+
+    sync = commands.add_parser("sync", help="import the account's tasks and fetch their audio")
+    sync.add_argument("--json", action="store_true")
+
     _add_sim_parser(commands)
     return parser
 
@@ -75,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "sim":
         return run_sim(args)
-    return EXIT_USAGE
+    from deerdesk.cli_engine import run_command
+
+    return run_command(args)
 
 
 if __name__ == "__main__":
