@@ -146,6 +146,7 @@ def run_tests(args: list[str]) -> int:
         XDG_STATE_HOME=str(scratch / "state"),
         XDG_RUNTIME_DIR=str(scratch / "runtime"),
         QT_QPA_PLATFORM="offscreen",
+        DEERDESK_REQUIRE_KEYCHAIN="1",
         PYTHONDONTWRITEBYTECODE="1",
     )
     (scratch / "runtime").mkdir(mode=0o700)
