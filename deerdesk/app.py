@@ -55,4 +55,6 @@ def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DeerDesk")
-    return asyncio.run(_main(args), loop_factory=qasync.QEventLoop)
+    if sys.version_info >= (3, 12):
+        return asyncio.run(_main(args), loop_factory=qasync.QEventLoop)
+    return qasync.run(_main(args))  # the same, for Python 3.11's asyncio.run
