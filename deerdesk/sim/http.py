@@ -78,8 +78,10 @@ class HttpServer:
             if busy:
                 await asyncio.wait(busy, timeout=1.0)
         if self._server is not None:
+            # every connection is gone by now, so this returns at once (no wait_for: under
+            # qasync a timed-out wait_for left the coroutine never awaited)
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 2)
+                await self._server.wait_closed()
             self._server = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
