@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: closing the window must release everything within this many seconds
+SHUTDOWN_SECONDS = 2.0
+EXIT_OK, EXIT_CANNOT_START = 0, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,47 +24,118 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--exit-after-startup",
         action="store_true",
-        help="exit 0 once the window is shown (smoke tests, start-up benchmarks)",
+        help="exit 0 once the window is shown and the history painted (smoke tests, benchmarks)",
     )
     return parser
 
 
-async def _main(args: argparse.Namespace) -> int:
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+def demo_data_dir(normal: Path, given: str | None) -> Path:
+    """Demo mode keeps its own history: the given --data-dir, else `demo` inside the normal one."""
+    return Path(given).expanduser() if given else normal / "demo"
 
-    from deerdesk.sim.config import SimConfig
-    from deerdesk.sim.server import SimServer
+
+async def _main(args: argparse.Namespace, started: float) -> int:
+    from PySide6.QtCore import QLockFile, QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from deerdesk.core.config import load_settings
+    from deerdesk.core.keystore import KeyManager, KeyringKeyStore, MemoryKeyStore
+    from deerdesk.core.library import Library
+    from deerdesk.core.logs import RedactingFilter, setup_logging
+    from deerdesk.core.session import Session
+    from deerdesk.core.store import Store, StoreError
+    from deerdesk.sim.config import DEMO_KEY, SimConfig
+    from deerdesk.sim.server import ThreadedSim
+    from deerdesk.ui.main_window import MainWindow, WindowOptions
 
     app = QApplication.instance()
-    assert app is not None
+    assert isinstance(app, QApplication)
     quit_event = asyncio.Event()
     app.aboutToQuit.connect(quit_event.set)
-    sim = await SimServer(SimConfig(processing_seconds=4.0)).start() if args.demo else None
-    window = QMainWindow()
-    title = "DeerDesk — Demo: simulated service" if sim else "DeerDesk"
-    window.setWindowTitle(title)
-    text = f"Simulated service at {sim.url}" if sim else "DeerDesk"
-    window.setCentralWidget(QLabel(text))
-    window.resize(900, 600)
-    window.show()
-    if args.exit_after_startup:
-        QTimer.singleShot(0, app.quit)
+    app.setQuitOnLastWindowClosed(False)  # the loop ends after cleanup, not before
+
+    settings = load_settings({"data_dir": None if args.demo else args.data_dir})
+    sim = None
+    if args.demo:
+        # its own thread: rendering demo audio never delays the window
+        sim = ThreadedSim(SimConfig(processing_seconds=4.0)).start()
+        settings = replace(
+            settings,
+            data_dir=demo_data_dir(settings.data_dir, args.data_dir),
+            library_dir=None,
+            base_url=sim.url,
+        )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    redactor = RedactingFilter()
+    handler = setup_logging(settings.log_dir, "deerdesk", redactor)
+    lock = QLockFile(str(settings.data_dir / "deerdesk.lock"))
+    lock.setStaleLockTime(0)
+    store = None
     try:
+        if not lock.tryLock(100):
+            QMessageBox.warning(
+                None,
+                "DeerDesk is already running",
+                f"Another DeerDesk window is using the history in {settings.data_dir}. "
+                "Switch to that window instead.",
+            )
+            return EXIT_CANNOT_START
+        try:
+            store = Store(settings.database)
+        except StoreError as exc:
+            QMessageBox.critical(None, "DeerDesk cannot open its history", str(exc))
+            return EXIT_CANNOT_START
+        session = Session(store, Library(settings.library))
+        keychain = MemoryKeyStore() if args.demo else KeyringKeyStore()
+        keys = KeyManager(keychain, settings.profile, on_key=redactor.add_secret)
+        window = MainWindow(settings, session, keys, WindowOptions(demo=args.demo))
+        window.closing.connect(quit_event.set)
+        if args.exit_after_startup:
+            window.history_panel.first_painted.connect(
+                lambda: (
+                    log.info(
+                        "first history page painted %.0f ms after start",
+                        (time.perf_counter() - started) * 1000,
+                    ),
+                    QTimer.singleShot(0, quit_event.set),
+                )
+            )
+        window.show()
+        for problem in settings.problems:
+            window.statusBar().showMessage(problem, 15000)
+            log.warning("%s", problem)
+        await window.start(DEMO_KEY if args.demo else None)
         await quit_event.wait()
+        window.hide()
+        try:
+            await asyncio.wait_for(window.shutdown(), SHUTDOWN_SECONDS)
+        except TimeoutError:
+            log.warning("shutdown took longer than %.1f s; the rest is abandoned", SHUTDOWN_SECONDS)
+        return EXIT_OK
     finally:
         if sim is not None:
-            await sim.aclose()
-    return 0
+            sim.stop()
+        if store is not None:
+            store.close()
+        if lock.isLocked():
+            lock.unlock()
+        logging.getLogger().removeHandler(handler)
+        handler.close()
 
 
 def run(argv: list[str]) -> int:
+    started = time.perf_counter()
     import qasync
     from PySide6.QtWidgets import QApplication
+
+    from deerdesk.ui.resources import app_icon
 
     args = build_parser().parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DeerDesk")
+    app.setOrganizationName("DeerDesk")
+    app.setDesktopFileName("deerdesk")
+    app.setWindowIcon(app_icon())
     if sys.version_info >= (3, 12):
-        return asyncio.run(_main(args), loop_factory=qasync.QEventLoop)
-    return qasync.run(_main(args))  # the same, for Python 3.11's asyncio.run
+        return asyncio.run(_main(args, started), loop_factory=qasync.QEventLoop)
+    return qasync.run(_main(args, started))  # the same, for Python 3.11's asyncio.run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Protocol
 
 SERVICE = "DeerDesk"
@@ -102,3 +103,58 @@ class MemoryKeyStore:
 
     def __repr__(self) -> str:
         return f"MemoryKeyStore(profiles={sorted(self._keys)})"
+
+
+class KeyManager:
+    """The key of one profile: in the keychain, or kept for this session only when the
+    keychain does not work and the person agreed to that. Never in a file."""
+
+    def __init__(
+        self,
+        keychain: KeyStore,
+        profile: str,
+        *,
+        on_key: Callable[[str], None] | None = None,
+    ) -> None:
+        self._keychain = keychain
+        self._on_key = on_key or (lambda _key: None)
+        self._session = MemoryKeyStore()
+        self.profile = profile
+        self.session_only = False
+        self.keychain_problem: str | None = None
+
+    async def load(self) -> str | None:
+        """The key, or None; a broken keychain is noted in `keychain_problem`, not raised."""
+        if self.session_only:
+            return await self._session.get(self.profile)
+        try:
+            key = await self._keychain.get(self.profile)
+        except KeychainUnavailableError as exc:
+            self.keychain_problem = str(exc)
+            return None
+        self.keychain_problem = None
+        if key:
+            self._on_key(key)
+        return key
+
+    async def store(self, key: str, *, session_only: bool = False) -> None:
+        """Raises KeychainUnavailableError unless `session_only` (then it stays in memory)."""
+        key = key.strip()
+        self._on_key(key)  # known to the log redactor before anything can log it
+        if session_only:
+            await self._session.set(self.profile, key)
+            self.session_only = True
+            return
+        await self._keychain.set(self.profile, key)
+        self.session_only = False
+        self.keychain_problem = None
+        await self._session.delete(self.profile)
+
+    async def remove(self) -> None:
+        await self._session.delete(self.profile)
+        if not self.session_only:
+            await self._keychain.delete(self.profile)
+        self.session_only = False
+
+    def __repr__(self) -> str:
+        return f"KeyManager(profile={self.profile!r}, session_only={self.session_only})"

@@ -131,6 +131,9 @@ class Tracker:
     def in_flight(self) -> int:
         return len(self._workers)
 
+    def is_tracking(self, local_id: int) -> bool:
+        return local_id in self._workers
+
     def start(self) -> int:
         """Resumes every unfinished task and every succeeded task that lacks files."""
         self.library.ensure()

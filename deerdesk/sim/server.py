@@ -48,7 +48,8 @@ class ThreadedSim:
         self.config = config or SimConfig()
         self._host = host
         self._port = port
-        self._loop = asyncio.new_event_loop()
+        # a plain selector loop: under qasync the policy's new_event_loop() would give a Qt one
+        self._loop: asyncio.AbstractEventLoop = asyncio.SelectorEventLoop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="sim", daemon=True)
         self.server: SimServer | None = None
 

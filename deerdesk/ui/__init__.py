@@ -1,0 +1,1 @@
+"""The Qt window: widgets, models and the adapter from engine events to Qt signals."""
