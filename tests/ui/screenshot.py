@@ -117,7 +117,10 @@ async def main(out: Path) -> None:
 
 if __name__ == "__main__":
     import qasync
+    from PySide6.QtWidgets import QApplication
 
+    app = QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshot.png").resolve()
     qasync.run(main(target))
     print(target)
