@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_actions()
         self._build_tray()
+        self._update_in_flight()
 
         session.subscribe(self.bridge.handle_event)
         self.bridge.task_added.connect(self.history.upsert)
@@ -188,12 +189,15 @@ class MainWindow(QMainWindow):
         self._rate_timer = QTimer(self)
         self._rate_timer.setSingleShot(True)
         self._rate_timer.timeout.connect(self.rate_label.hide)
+        self._in_flight_timer = QTimer(self)
+        self._in_flight_timer.setSingleShot(True)
+        self._in_flight_timer.setInterval(250)
+        self._in_flight_timer.timeout.connect(self._update_in_flight)
         bar.addWidget(self.connection_label)
         bar.addWidget(self.problem_label, 1)
         bar.addPermanentWidget(self.rate_label)
         bar.addPermanentWidget(self.in_flight_label)
         self._set_connection_text(ConnectionState.UNKNOWN)
-        self._update_in_flight()
 
     def _action(
         self,
@@ -387,8 +391,15 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _update_in_flight(self, *_args: object) -> None:
+        """Counts the tasks being followed. A worker ends just after its last event, so while
+        any is busy the count is looked at again shortly (and the task actions with it)."""
         count = self.session.in_flight()
-        self.in_flight_label.setText(f"{count} in flight" if count else "Idle")
+        text = f"{count} in flight" if count else "Idle"
+        if text != self.in_flight_label.text():
+            self.in_flight_label.setText(text)
+            self._update_actions()
+        if count and not self._in_flight_timer.isActive():
+            self._in_flight_timer.start()
 
     @Slot(object, str)
     def _on_connection_changed(self, state: ConnectionState, detail: str) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from deerdesk.core.records import FileRecord
 from deerdesk.core.states import LocalState
 from deerdesk.core.store import NewTask, Store
+from deerdesk.sim.audio import render
 from deerdesk.ui.history_model import HistoryFilter, HistoryModel
 
 PROMPTS = ["rain on leaves", "door slam", "thunder far away", "cat purring", "rain on a car roof"]
@@ -126,8 +127,8 @@ def test_remove_and_undo_keep_the_files(make_window, sim, qtbot, tmp_path):
     store = window.session.store
     records = seed(store, 5)
     kept = tmp_path / "kept.wav"
-    kept.write_bytes(b"RIFF")
-    store.set_file(records[2].id, FileRecord("wav", str(kept), 4, 3.0))
+    kept.write_bytes(render("door slam", 30).wav)
+    store.set_file(records[2].id, FileRecord("wav", str(kept), kept.stat().st_size, 3.0))
     window.history.reload()
     panel = window.history_panel
     panel.select_task(records[2].id)
