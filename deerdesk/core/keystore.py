@@ -48,8 +48,10 @@ class KeyringKeyStore:
         self._check_backend()
         try:
             return keyring.get_password(self._service, _account(profile))
-        except keyring.errors.KeyringError as exc:
-            raise KeychainUnavailableError(f"The keychain could not be read ({exc}).") from None
+        except Exception as exc:  # backends raise their own errors (D-Bus, ...), not only
+            raise KeychainUnavailableError(  # KeyringError; none of them may escape
+                f"The keychain could not be read ({type(exc).__name__})."
+            ) from None
 
     def _set(self, profile: str, key: str) -> None:
         import keyring
@@ -58,8 +60,10 @@ class KeyringKeyStore:
         self._check_backend()
         try:
             keyring.set_password(self._service, _account(profile), key)
-        except keyring.errors.KeyringError as exc:
-            raise KeychainUnavailableError(f"The keychain refused the key ({exc}).") from None
+        except Exception as exc:  # the message could quote what was sent: name the type only
+            raise KeychainUnavailableError(
+                f"The keychain refused the key ({type(exc).__name__})."
+            ) from None
 
     def _delete(self, profile: str) -> None:
         import keyring
@@ -70,8 +74,10 @@ class KeyringKeyStore:
             keyring.delete_password(self._service, _account(profile))
         except keyring.errors.PasswordDeleteError:
             pass
-        except keyring.errors.KeyringError as exc:
-            raise KeychainUnavailableError(f"The keychain could not be changed ({exc}).") from None
+        except Exception as exc:
+            raise KeychainUnavailableError(
+                f"The keychain could not be changed ({type(exc).__name__})."
+            ) from None
 
     async def get(self, profile: str) -> str | None:
         return await asyncio.to_thread(self._get, profile)

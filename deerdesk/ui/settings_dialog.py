@@ -106,7 +106,7 @@ class SettingsDialog(QDialog):
         self.concurrency.setValue(settings.max_concurrent_creates)
         self.concurrency.setToolTip("How many requests are sent to the service at once")
         self.poll_cap = QDoubleSpinBox()
-        self.poll_cap.setRange(1.0, 3600.0)
+        self.poll_cap.setRange(0.1, 3600.0)
         self.poll_cap.setDecimals(1)
         self.poll_cap.setSuffix(" s")
         self.poll_cap.setValue(settings.poll_cap_seconds)
