@@ -147,6 +147,7 @@ def run_tests(args: list[str]) -> int:
         XDG_RUNTIME_DIR=str(scratch / "runtime"),
         QT_QPA_PLATFORM="offscreen",
         DEERDESK_REQUIRE_KEYCHAIN="1",
+        DEERDESK_REQUIRE_XVFB="1",
         PYTHONDONTWRITEBYTECODE="1",
     )
     (scratch / "runtime").mkdir(mode=0o700)

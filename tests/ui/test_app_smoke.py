@@ -1,4 +1,4 @@
-"""The demo command's window starts (placeholder until the GUI issue lands) and exits cleanly."""
+"""`deerdesk --demo --exit-after-startup` paints the window, exits 0, keeps the demo apart."""
 
 from __future__ import annotations
 
