@@ -44,8 +44,6 @@ async def _main(args: argparse.Namespace, started: float) -> int:
     from deerdesk.core.logs import RedactingFilter, setup_logging
     from deerdesk.core.session import Session
     from deerdesk.core.store import Store, StoreError
-    from deerdesk.sim.config import DEMO_KEY, SimConfig
-    from deerdesk.sim.server import ThreadedSim
     from deerdesk.ui.main_window import MainWindow, WindowOptions
 
     app = QApplication.instance()
@@ -56,7 +54,12 @@ async def _main(args: argparse.Namespace, started: float) -> int:
 
     settings = load_settings({"data_dir": None if args.demo else args.data_dir})
     sim = None
-    if args.demo:
+    demo_key = None
+    if args.demo:  # the simulator (numpy, audio encoding) is loaded only for the demo
+        from deerdesk.sim.config import DEMO_KEY, SimConfig
+        from deerdesk.sim.server import ThreadedSim
+
+        demo_key = DEMO_KEY
         # its own thread: rendering demo audio never delays the window
         sim = ThreadedSim(SimConfig(processing_seconds=4.0)).start()
         settings = replace(
@@ -104,7 +107,7 @@ async def _main(args: argparse.Namespace, started: float) -> int:
         for problem in settings.problems:
             window.statusBar().showMessage(problem, 15000)
             log.warning("%s", problem)
-        await window.start(DEMO_KEY if args.demo else None)
+        await window.start(demo_key)
         await quit_event.wait()
         window.hide()
         try:

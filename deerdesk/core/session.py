@@ -11,17 +11,20 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from deerdesk.api import errors as api_errors
-from deerdesk.api.client import DeerApiClient
-from deerdesk.api.ratelimit import RateLimiter
 from deerdesk.api.retry import RetryPolicy
 from deerdesk.core.config import Settings
 from deerdesk.core.events import TrackerEvent
 from deerdesk.core.library import Library
 from deerdesk.core.records import TaskRecord
 from deerdesk.core.store import Store
-from deerdesk.core.tracker import Tracker, TrackerOptions
+from deerdesk.core.tracker import TrackerOptions
+
+if TYPE_CHECKING:  # the HTTP stack loads on the first connection, after the window shows
+    from deerdesk.api.client import DeerApiClient
+    from deerdesk.core.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,8 @@ class KeyCheck:
 
 async def verify_key(base_url: str, key: str, *, timeout: float = 10.0) -> KeyCheck:
     """Asks the service for one page of tasks with `key`; never raises."""
+    from deerdesk.api.client import DeerApiClient
+
     client = DeerApiClient(base_url, key, timeout=timeout)
     try:
         await client.list_tasks(page=1, page_size=1)
@@ -102,6 +107,10 @@ class Session:
 
     async def connect(self, settings: Settings, key: str) -> int:
         """(Re)connects with `key`; returns how many unfinished tasks were resumed."""
+        from deerdesk.api.client import DeerApiClient
+        from deerdesk.api.ratelimit import RateLimiter
+        from deerdesk.core.tracker import Tracker
+
         async with self._lock:
             await self._disconnect()
             if self.library.root != settings.library:
@@ -118,6 +127,7 @@ class Session:
             return tracker.start()
 
     async def disconnect(self) -> None:
+
         async with self._lock:
             await self._disconnect()
 

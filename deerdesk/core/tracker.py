@@ -14,9 +14,9 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deerdesk.api import errors as api_errors
-from deerdesk.api.client import DeerApiClient
 from deerdesk.api.models import (
     CreateTaskRequest,
     RemoteTask,
@@ -40,6 +40,9 @@ from deerdesk.core.library import CorruptAudioError, Library, verify_audio
 from deerdesk.core.records import ErrorInfo, FileRecord, ResultAudio, TaskRecord
 from deerdesk.core.states import ALLOWED, CreateOutcome, LocalState
 from deerdesk.core.store import NewTask, Store
+
+if TYPE_CHECKING:
+    from deerdesk.api.client import DeerApiClient
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import wave
 from pathlib import Path
 
-import numpy as np
-
 
 def wav_peaks(path: Path, buckets: int = 800) -> list[tuple[float, float]]:
     """(min, max) of each of `buckets` slices, in -1..1; an empty list for an empty file.
@@ -14,6 +12,8 @@ def wav_peaks(path: Path, buckets: int = 800) -> list[tuple[float, float]]:
     Reads 8/16/24/32-bit PCM, mono or more channels (mixed down). Raises OSError or
     wave.Error for a file that is not a readable WAV.
     """
+    import numpy as np  # here, not at the top: start-up does not pay for it
+
     with wave.open(str(path), "rb") as wav:
         channels, width, frames = wav.getnchannels(), wav.getsampwidth(), wav.getnframes()
         raw = wav.readframes(frames)

@@ -119,9 +119,7 @@ class Player(QWidget):
         super().__init__(parent)
         self._owner = owner
         self._waveform_job: asyncio.Task[None] | None = None
-        self.media = QMediaPlayer(self)
-        self.audio = QAudioOutput(self)
-        self.media.setAudioOutput(self.audio)
+        self._media: QMediaPlayer | None = None  # the multimedia backend loads on first use
         self.path: Path | None = None
 
         self.play_button = QToolButton()
@@ -153,10 +151,18 @@ class Player(QWidget):
 
         self.play_button.clicked.connect(self.toggle)
         self.waveform.seek_requested.connect(self._seek_fraction)
-        self.media.positionChanged.connect(self._on_position)
-        self.media.durationChanged.connect(self._on_position)
-        self.media.playbackStateChanged.connect(self._on_playback_state)
-        self.media.errorOccurred.connect(self._on_error)
+
+    @property
+    def media(self) -> QMediaPlayer:
+        if self._media is None:
+            self._media = QMediaPlayer(self)
+            self.audio = QAudioOutput(self)
+            self._media.setAudioOutput(self.audio)
+            self._media.positionChanged.connect(self._on_position)
+            self._media.durationChanged.connect(self._on_position)
+            self._media.playbackStateChanged.connect(self._on_playback_state)
+            self._media.errorOccurred.connect(self._on_error)
+        return self._media
 
     def _warn_without_device(self) -> None:
         if not QMediaDevices.audioOutputs():
@@ -167,7 +173,7 @@ class Player(QWidget):
         """Selects the file to play (None: nothing); the waveform comes from a WAV."""
         if path == self.path:
             return
-        self.media.stop()
+        self.stop()
         self.path = path
         self.error_label.hide()
         self.play_button.setEnabled(path is not None)
@@ -175,7 +181,8 @@ class Player(QWidget):
             self._waveform_job.cancel()
             self._waveform_job = None
         if path is None:
-            self.media.setSource(QUrl())
+            if self._media is not None:
+                self._media.setSource(QUrl())
             self.waveform.set_peaks([], "No audio for this task yet")
             self._on_position()
             return
@@ -222,7 +229,8 @@ class Player(QWidget):
         self.media.play()
 
     def stop(self) -> None:
-        self.media.stop()
+        if self._media is not None:
+            self._media.stop()
 
     @Slot(float)
     def _seek_fraction(self, fraction: float) -> None:
@@ -231,8 +239,10 @@ class Player(QWidget):
 
     @Slot()
     def _on_position(self, *_args: object) -> None:
-        duration = self.media.duration()
-        position = self.media.position()
+        if self._media is None:
+            return
+        duration = self._media.duration()
+        position = self._media.position()
         self.time_label.setText(f"{clock(position)} / {clock(duration)}")
         self.waveform.set_progress(position / duration if duration > 0 else 0.0)
 

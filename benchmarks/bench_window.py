@@ -1,0 +1,250 @@
+"""The window: start-up against a bare QMainWindow, event-loop lag under load, filter speed.
+
+- start-up to the first painted history (10 000 tasks) against a bare PySide6 script that
+  shows an empty QMainWindow, each the median of 3 fresh processes (target: at most 1.5x);
+- event-loop lag: a 5 ms timer measures its own lateness while 300 tasks are submitted,
+  followed and downloaded from the simulator (target: p99 under 16 ms);
+- a 100 000-task history: time per filter keystroke (target: under 50 ms) and resident
+  memory against an empty history.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from deerdesk.core.states import LocalState
+from deerdesk.core.store import NewTask, Store
+
+WORDS = ("rain", "wind", "siren", "thunder", "bird", "steps", "engine", "bell", "ocean")
+STATES = (LocalState.SUCCEED, LocalState.SUCCEED, LocalState.SUCCEED, LocalState.FAILED)
+
+BARE_WINDOW = """
+import sys
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(sys.argv[:1])
+window = QMainWindow()
+window.resize(1240, 720)
+class FirstPaint(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint:
+            QTimer.singleShot(0, app.quit)
+        return False
+spy = FirstPaint()
+window.installEventFilter(spy)
+window.show()
+app.exec()
+"""
+
+
+def seed(path: Path, count: int) -> None:
+    store = Store(path)
+    batch = []
+    for i in range(count):
+        words = f"{WORDS[i % 9]} {WORDS[(i * 7) % 9]} take {i}"
+        batch.append(
+            NewTask(words, 30 + i % 71, f"bench-{i}", state=STATES[i % 4], task_id=f"t{i}")
+        )
+        if len(batch) == 5000:
+            store.add_tasks(batch)
+            batch = []
+    if batch:
+        store.add_tasks(batch)
+    store.close()
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=120)
+    return time.perf_counter() - started
+
+
+def startup() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder) / "data"
+        seed(data / "history.sqlite3", 10_000)
+        env = {
+            **os.environ,
+            "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+            "XDG_CONFIG_HOME": str(Path(folder) / "config"),
+        }
+        bare = [sys.executable, "-c", BARE_WINDOW]
+        ours = [sys.executable, "-m", "deerdesk", "--exit-after-startup", "--data-dir", str(data)]
+        bare_times, our_times = [], []
+        for _ in range(3):  # interleaved, so that a noisy moment hurts both
+            bare_times.append(timed(bare, env))
+            our_times.append(timed(ours, env))
+    bare_s, ours_s = statistics.median(bare_times), statistics.median(our_times)
+    print(
+        f"   start-up, 10 000 tasks: {ours_s * 1000:.0f} ms vs bare QMainWindow "
+        f"{bare_s * 1000:.0f} ms = {ours_s / bare_s:.2f}x (target <= 1.5x)"
+    )
+
+
+def loop_lag() -> None:
+    import asyncio
+
+    import qasync
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from deerdesk.core.config import Settings
+    from deerdesk.core.keystore import KeyManager, MemoryKeyStore
+    from deerdesk.core.library import Library
+    from deerdesk.core.session import Session
+    from deerdesk.sim.config import DEMO_KEY, SimConfig
+    from deerdesk.sim.server import ThreadedSim
+    from deerdesk.ui.main_window import MainWindow, WindowOptions
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)
+    lateness: list[float] = []
+
+    async def main(folder: Path) -> tuple[float, int]:
+        with ThreadedSim(SimConfig(keys={DEMO_KEY: "ok"}, processing_seconds=2.0)) as sim:
+            settings = Settings(
+                base_url=sim.url,
+                data_dir=folder,
+                poll_first_seconds=1.0,
+                poll_cap_seconds=1.0,
+                requests_per_second=1000.0,
+                max_concurrent_creates=8,
+            )
+            store = Store(settings.database)
+            session = Session(store, Library(settings.library))
+            keys = KeyManager(MemoryKeyStore(), "default")
+            window = MainWindow(
+                settings, session, keys, WindowOptions(demo=True, settings_path=folder / "c.toml")
+            )
+            window.show()
+            await window.start(DEMO_KEY)
+            timer = QTimer()
+            timer.setInterval(5)
+            expected = [time.perf_counter() + 0.005]
+
+            def tick() -> None:
+                now = time.perf_counter()
+                lateness.append(max(0.0, now - expected[0]))
+                expected[0] = now + 0.005
+
+            timer.timeout.connect(tick)
+            timer.start()
+            started = time.perf_counter()
+            for i in range(30):
+                window.session.submit(f"{WORDS[i % 9]} burst {i}", 3.0 + (i % 20) / 10, takes=10)
+                await asyncio.sleep(0.01)
+            while window.session.in_flight():
+                await asyncio.sleep(0.1)
+            elapsed = time.perf_counter() - started
+            timer.stop()
+            done = store.count(states=[LocalState.SUCCEED])
+            await window.shutdown()
+            store.close()
+            window.deleteLater()
+            return elapsed, done
+
+    with tempfile.TemporaryDirectory() as folder:
+        elapsed, done = qasync.run(main(Path(folder)))
+    lateness.sort()
+    p50 = lateness[len(lateness) // 2] * 1000
+    p99 = lateness[int(len(lateness) * 0.99)] * 1000
+    print(
+        f"   event-loop lag, 300 tasks tracked and downloaded ({done} succeeded in "
+        f"{elapsed:.1f} s): p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {lateness[-1] * 1000:.1f} ms "
+        f"(target p99 < 16 ms)"
+    )
+
+
+def resident_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def filtering() -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from deerdesk.ui.history_model import HistoryFilter, HistoryModel
+    from deerdesk.ui.history_view import STATE_FILTERS, HistoryPanel
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory() as folder:
+        empty_store = Store(Path(folder) / "empty.sqlite3")
+        empty_panel = HistoryPanel(HistoryModel(empty_store))
+        empty_panel.model.reload()
+        empty_panel.show()
+        app.processEvents()
+        base_mb = resident_mb()
+
+        seed(Path(folder) / "big.sqlite3", 100_000)
+        store = Store(Path(folder) / "big.sqlite3")
+        model = HistoryModel(store)
+        panel = HistoryPanel(model)
+        started = time.perf_counter()
+        model.reload()
+        panel.show()
+        app.processEvents()
+        open_ms = (time.perf_counter() - started) * 1000
+        big_mb = resident_mb()
+
+        keystrokes = [
+            "t",
+            "th",
+            "thu",
+            "thun",
+            "thund",
+            "thunde",
+            "thunder",
+            "thunder ",
+            "thunder b",
+        ]
+        times = []
+        for text in keystrokes + keystrokes[::-1][1:] + ["", "x", "xy", "xyz"]:
+            started = time.perf_counter()
+            model.set_filter(HistoryFilter(search=text))
+            app.processEvents()  # the view repaints what changed
+            times.append((time.perf_counter() - started) * 1000)
+        state_times = []
+        for _label, states in STATE_FILTERS:
+            started = time.perf_counter()
+            model.set_filter(HistoryFilter(states=states))
+            app.processEvents()
+            state_times.append((time.perf_counter() - started) * 1000)
+        scroll = []
+        for _ in range(20):  # what scrolling to the end of the loaded rows costs per page
+            started = time.perf_counter()
+            model.fetchMore()
+            app.processEvents()
+            scroll.append((time.perf_counter() - started) * 1000)
+        store.close()
+        empty_store.close()
+    print(f"   100 000 tasks: first page shown in {open_ms:.1f} ms")
+    print(
+        f"   filter keystroke: median {statistics.median(times):.1f} ms, worst {max(times):.1f} ms;"
+        f" state filter worst {max(state_times):.1f} ms (target < 50 ms)"
+    )
+    print(f"   scrolling: {statistics.median(scroll):.1f} ms per page of {HistoryModel.PAGE_SIZE}")
+    print(
+        f"   resident memory: {big_mb:.0f} MB with 100 000 tasks vs {base_mb:.0f} MB empty "
+        f"(+{big_mb - base_mb:.1f} MB)"
+    )
+
+
+def run() -> None:
+    startup()
+    filtering()
+    code = "import benchmarks.bench_window as b; b.loop_lag()"  # its own process: a clean loop
+    subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        env={**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")},
+    )
+
+
+if __name__ == "__main__":
+    run()
