@@ -195,10 +195,6 @@ class HistoryModel(QAbstractListModel):
     def loaded_records(self) -> list[TaskRecord]:
         return list(self._rows)
 
-    @property
-    def exhausted(self) -> bool:
-        return self._exhausted
-
     # -- live updates ----------------------------------------------------------------------
 
     @Slot(object)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QFile, QModelIndex, QPoint, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -27,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from deerdesk.api.errors import ValidationError
-from deerdesk.core.config import Settings
+from deerdesk.core.config import Settings, save_user_settings
 from deerdesk.core.events import ConnectionState
 from deerdesk.core.keystore import KeyManager
 from deerdesk.core.owner import TaskOwner
@@ -229,9 +231,7 @@ class MainWindow(QMainWindow):
         if self.settings_action.shortcut().isEmpty():
             self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        self.generate_action = self._action(
-            "&Generate", self.prompt_panel.request_generate, "Ctrl+Return"
-        )
+        self.generate_action = self._action("&Generate", self.prompt_panel.request_generate)
         self.generate_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
         self.generate_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.find_action = self._action(
@@ -493,8 +493,6 @@ class MainWindow(QMainWindow):
         self._save_settings({"last_duration": seconds})
 
     def _save_settings(self, changes: dict[str, object]) -> bool:
-        from deerdesk.core.config import save_user_settings
-
         try:
             self.settings = save_user_settings(self.settings, changes, self.options.settings_path)
         except (OSError, ValueError) as exc:
@@ -697,8 +695,6 @@ class MainWindow(QMainWindow):
             )
 
     def delete_files(self, records: list[TaskRecord]) -> None:
-        from PySide6.QtCore import QFile
-
         for record in records:
             for file in record.files:
                 if Path(file.path).exists() and not QFile.moveToTrash(file.path)[0]:
@@ -750,8 +746,5 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _start_demo(self) -> None:
-        import subprocess
-        import sys
-
         subprocess.Popen([sys.executable, "-m", "deerdesk", "--demo"], start_new_session=True)
         self.statusBar().showMessage("Starting the demo in a new window…", 5000)

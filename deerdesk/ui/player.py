@@ -207,10 +207,6 @@ class Player(QWidget):
         if self.path is not None:
             self.waveform.set_peaks(peaks, "Silent" if not peaks else "")
 
-    @property
-    def waveform_job(self) -> asyncio.Task[None] | None:
-        return self._waveform_job
-
     @Slot()
     def toggle(self) -> None:
         if self.path is None:

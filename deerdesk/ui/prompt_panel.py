@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -426,7 +426,3 @@ class PromptPanel(QWidget):
 
     def show_recent(self) -> None:
         self.recent_button.showMenu()
-
-    @staticmethod
-    def generate_shortcut() -> QKeySequence:
-        return QKeySequence("Ctrl+Return")

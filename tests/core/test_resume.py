@@ -16,18 +16,15 @@ from deerdesk.core.library import verify_audio
 from tests.conftest import TEST_KEY
 
 
+def cli_command(data_dir: Path, url: str, *args: str, key: str = TEST_KEY):
+    """(argv, env) for one deerdesk-cli run against `url` with its history in `data_dir`."""
+    env = {**os.environ, "DEERAPI_KEY": key}
+    command = [sys.executable, "-m", "deerdesk.cli", "--data-dir", str(data_dir)]
+    return [*command, "--base-url", url, *args], env
+
+
 def cli(data_dir: Path, url: str, *args: str, **popen) -> subprocess.Popen:
-    env = {**os.environ, "DEERAPI_KEY": TEST_KEY}
-    command = [
-        sys.executable,
-        "-m",
-        "deerdesk.cli",
-        "--data-dir",
-        str(data_dir),
-        "--base-url",
-        url,
-        *args,
-    ]
+    command, env = cli_command(data_dir, url, *args)
     return subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen
     )
@@ -119,19 +116,9 @@ def test_cli_exit_codes(make_sim, tmp_path):
     sim = make_sim(keys={TEST_KEY: "ok", "sk-arrears": "arrears"})
 
     def code(*args, key=TEST_KEY, url=None):
-        env = {**os.environ, "DEERAPI_KEY": key}
-        command = [
-            sys.executable,
-            "-m",
-            "deerdesk.cli",
-            "--data-dir",
-            str(tmp_path),
-            "--base-url",
-            url or sim.url,
-            "--offline-timeout",
-            "1",
-            *args,
-        ]
+        command, env = cli_command(
+            tmp_path, url or sim.url, "--offline-timeout", "1", *args, key=key
+        )
         return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
 
     assert code("submit", "x" * 201, "--duration", "5").returncode == 2
