@@ -105,7 +105,7 @@ class DetailsPane(QWidget):
         self.files.setToolTip("\n".join(f.path for f in record.files))
         play, wav = playable_files(record)
         if not same_task or play != self.player.path:
-            self.player.load(play, wav)
+            self.player.load(play, wav, record.duration)
 
     @staticmethod
     def _takes(record: TaskRecord) -> str:

@@ -121,6 +121,8 @@ class Player(QWidget):
         self._waveform_job: asyncio.Task[None] | None = None
         self._media: QMediaPlayer | None = None  # the multimedia backend loads on first use
         self.path: Path | None = None
+        self._length_ms = 0
+        self._pending_seek: float | None = None
 
         self.play_button = QToolButton()
         self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
@@ -162,6 +164,7 @@ class Player(QWidget):
             self._media.durationChanged.connect(self._on_position)
             self._media.playbackStateChanged.connect(self._on_playback_state)
             self._media.errorOccurred.connect(self._on_error)
+            self._media.mediaStatusChanged.connect(self._on_media_status)
         return self._media
 
     def _warn_without_device(self) -> None:
@@ -169,32 +172,47 @@ class Player(QWidget):
             self.error_label.setText("No audio output device: playback is silent.")
             self.error_label.show()
 
-    def load(self, path: Path | None, waveform_source: Path | None = None) -> None:
-        """Selects the file to play (None: nothing); the waveform comes from a WAV."""
+    def load(
+        self,
+        path: Path | None,
+        waveform_source: Path | None = None,
+        seconds: float | None = None,
+    ) -> None:
+        """Selects the file to play (None: nothing); the waveform comes from a WAV.
+
+        The media backend opens the file only when it is played or sought: moving the
+        selection through the history never starts (and then interrupts) a decoder.
+        """
         if path == self.path:
             return
         self.stop()
         self.path = path
+        self._pending_seek = None
+        self._length_ms = int(round((seconds or 0) * 1000))
         self.error_label.hide()
         self.play_button.setEnabled(path is not None)
         if self._waveform_job is not None:
             self._waveform_job.cancel()
             self._waveform_job = None
         if path is None:
-            if self._media is not None:
-                self._media.setSource(QUrl())
             self.waveform.set_peaks([], "No audio for this task yet")
-            self._on_position()
-            return
-        self.media.setSource(QUrl.fromLocalFile(str(path)))
-        if waveform_source is not None:
+        elif waveform_source is not None:
             self.waveform.set_peaks([], "Reading the waveform…")
             self._waveform_job = self._owner.spawn(
                 self._load_waveform(waveform_source), name="waveform"
             )
         else:
             self.waveform.set_peaks([], "No waveform: only an MP3 was downloaded")
-        self._on_position()
+        self.waveform.set_progress(0.0)
+        self.time_label.setText(f"{clock(0)} / {clock(self._length_ms)}")
+
+    def _open_selected(self) -> QMediaPlayer:
+        """The media player with the selected file as its source."""
+        media = self.media
+        wanted = QUrl.fromLocalFile(str(self.path)) if self.path is not None else QUrl()
+        if media.source() != wanted:
+            media.setSource(wanted)
+        return media
 
     async def _load_waveform(self, source: Path) -> None:
         buckets = max(200, self.waveform.width())
@@ -211,8 +229,11 @@ class Player(QWidget):
     def toggle(self) -> None:
         if self.path is None:
             return
-        if self.media.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
-            self.media.pause()
+        if (
+            self._media is not None
+            and self._media.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+        ):
+            self._media.pause()
         else:
             self.play()
 
@@ -220,9 +241,10 @@ class Player(QWidget):
         if self.path is None:
             return
         self._warn_without_device()
-        if self.media.mediaStatus() == QMediaPlayer.MediaStatus.EndOfMedia:
-            self.media.setPosition(0)
-        self.media.play()
+        media = self._open_selected()
+        if media.mediaStatus() == QMediaPlayer.MediaStatus.EndOfMedia:
+            media.setPosition(0)
+        media.play()
 
     def stop(self) -> None:
         if self._media is not None:
@@ -230,17 +252,28 @@ class Player(QWidget):
 
     @Slot(float)
     def _seek_fraction(self, fraction: float) -> None:
-        if self.media.duration() > 0:
-            self.media.setPosition(int(self.media.duration() * fraction))
+        if self.path is None:
+            return
+        media = self._open_selected()
+        if media.duration() > 0:
+            media.setPosition(int(media.duration() * fraction))
+        else:  # still opening: the seek waits for the file to be loaded
+            self._pending_seek = fraction
 
     @Slot()
     def _on_position(self, *_args: object) -> None:
         if self._media is None:
             return
-        duration = self._media.duration()
+        duration = self._media.duration() or self._length_ms
         position = self._media.position()
         self.time_label.setText(f"{clock(position)} / {clock(duration)}")
         self.waveform.set_progress(position / duration if duration > 0 else 0.0)
+
+    @Slot(QMediaPlayer.MediaStatus)
+    def _on_media_status(self, status: QMediaPlayer.MediaStatus) -> None:
+        if status == QMediaPlayer.MediaStatus.LoadedMedia and self._pending_seek is not None:
+            fraction, self._pending_seek = self._pending_seek, None
+            self._seek_fraction(fraction)
 
     @Slot(QMediaPlayer.PlaybackState)
     def _on_playback_state(self, state: QMediaPlayer.PlaybackState) -> None:

@@ -133,6 +133,8 @@ def test_remove_and_undo_keep_the_files(make_window, sim, qtbot, tmp_path):
     panel = window.history_panel
     panel.select_task(records[2].id)
     panel.view.setFocus()
+    # selecting shows the length without opening a decoder that removal would interrupt
+    assert window.details.player.time_label.text() == "0:00.0 / 0:03.2"
     before = [r.id for r in window.history.loaded_records()]
 
     qtbot.keyClick(panel.view, Qt.Key.Key_Delete)
