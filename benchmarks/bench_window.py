@@ -10,12 +10,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from deerdesk.core.states import LocalState
@@ -87,6 +89,24 @@ def startup() -> None:
     )
 
 
+@contextlib.contextmanager
+def simulator_process(processing_seconds: float) -> Iterator[str]:
+    """The simulator in a process of its own, as the real service is: its audio rendering
+    must not be counted as the window's lag."""
+    command = [sys.executable, "-m", "deerdesk.cli", "sim", "--port", "0"]
+    command += ["--processing-seconds", str(processing_seconds)]
+    sim = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert sim.stdout is not None
+        line = sim.stdout.readline()
+        if not line.startswith("listening on "):
+            raise RuntimeError(f"the simulator did not start: {line!r}")
+        yield line.removeprefix("listening on ").strip()
+    finally:
+        sim.terminate()
+        sim.wait(10)
+
+
 def loop_lag() -> None:
     import asyncio
 
@@ -98,8 +118,7 @@ def loop_lag() -> None:
     from deerdesk.core.keystore import KeyManager, MemoryKeyStore
     from deerdesk.core.library import Library
     from deerdesk.core.session import Session
-    from deerdesk.sim.config import DEMO_KEY, SimConfig
-    from deerdesk.sim.server import ThreadedSim
+    from deerdesk.sim.config import DEMO_KEY
     from deerdesk.ui.main_window import MainWindow, WindowOptions
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -107,9 +126,9 @@ def loop_lag() -> None:
     lateness: list[float] = []
 
     async def main(folder: Path) -> tuple[float, int]:
-        with ThreadedSim(SimConfig(keys={DEMO_KEY: "ok"}, processing_seconds=2.0)) as sim:
+        with simulator_process(processing_seconds=2.0) as sim_url:
             settings = Settings(
-                base_url=sim.url,
+                base_url=sim_url,
                 data_dir=folder,
                 poll_first_seconds=1.0,
                 poll_cap_seconds=1.0,
