@@ -91,11 +91,17 @@ def startup() -> None:
 
 @contextlib.contextmanager
 def simulator_process(processing_seconds: float) -> Iterator[str]:
-    """The simulator in a process of its own, as the real service is: its audio rendering
-    must not be counted as the window's lag."""
+    """The simulator in a process of its own and at the lowest priority: it stands for a
+    remote service, so its audio rendering must not be counted as the window's lag."""
     command = [sys.executable, "-m", "deerdesk.cli", "sim", "--port", "0"]
     command += ["--processing-seconds", str(processing_seconds)]
-    sim = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    sim = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=lambda: os.nice(19),
+    )
     try:
         assert sim.stdout is not None
         line = sim.stdout.readline()

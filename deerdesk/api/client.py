@@ -76,7 +76,7 @@ class DeerApiClient:
         rate_limiter: RateLimiter | None = None,
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
-        max_connections: int = 20,
+        max_connections: int = 8,
     ) -> None:
         self.base_url = validate_http_url(base_url, "base_url").rstrip("/")
         self._auth = _BearerAuth(api_key)
@@ -84,6 +84,10 @@ class DeerApiClient:
         self.rate_limiter = rate_limiter or RateLimiter()
         self.requests_sent = 0
         self._backoff_listeners: list[BackoffListener] = []
+        # Requests wait for a connection here rather than in httpcore's pool, whose queue is
+        # scanned in full for every request that starts or ends (quadratic with hundreds of
+        # tasks), and whose pool timeout would fail requests that only waited their turn.
+        self._connection_slots = asyncio.Semaphore(max_connections)
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             limits=httpx.Limits(max_connections=max_connections),
@@ -210,9 +214,10 @@ class DeerApiClient:
         await self.rate_limiter.acquire()
         self.requests_sent += 1
         try:
-            response = await self._http.request(
-                method, self.base_url + path, json=json, params=params, auth=self._auth
-            )
+            async with self._connection_slots:
+                response = await self._http.request(
+                    method, self.base_url + path, json=json, params=params, auth=self._auth
+                )
         except httpx.HTTPError as exc:
             error = ConnectionFailedError(_describe_transport_error(exc))
             log.warning("%s %s failed: %s", method, path, error.detail)
@@ -271,7 +276,7 @@ class DeerApiClient:
         dest.parent.mkdir(parents=True, exist_ok=True)
         temp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.part")
         try:
-            async with self._http.stream("GET", url) as response:
+            async with self._connection_slots, self._http.stream("GET", url) as response:
                 if response.status_code in (404, 410):
                     raise ExpiredResultError(response.status_code, None, "file not found")
                 if response.status_code != 200:

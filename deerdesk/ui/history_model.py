@@ -59,6 +59,7 @@ class HistoryModel(QAbstractListModel):
     FileRole = Qt.ItemDataRole.UserRole + 4
 
     PAGE_SIZE = 100
+    CHANGE_INTERVAL_MS = 80
 
     #: after a reset or a page load; the argument is the number of rows loaded
     rows_loaded = Signal(int)
@@ -73,6 +74,13 @@ class HistoryModel(QAbstractListModel):
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self._tick)
+        # changed rows are announced together, at most once a frame: a burst of tracker
+        # events then costs one repaint instead of one each
+        self._changed_ids: set[int] = set()
+        self._change_timer = QTimer(self)
+        self._change_timer.setSingleShot(True)
+        self._change_timer.setInterval(self.CHANGE_INTERVAL_MS)
+        self._change_timer.timeout.connect(self._announce_changes)
 
     # -- filter and paging -----------------------------------------------------------------
 
@@ -203,9 +211,13 @@ class HistoryModel(QAbstractListModel):
         row = self.row_of(record.id)
         visible = self._filter.matches(record)
         if row is not None and visible:
+            was_in_flight = self._rows[row].state.in_flight
             self._rows[row] = record
-            index = self.index(row)
-            self.dataChanged.emit(index, index)
+            self._changed_ids.add(record.id)
+            if not self._change_timer.isActive():
+                self._change_timer.start()
+            if was_in_flight == record.state.in_flight:
+                return
         elif row is not None:
             self._remove_row(row)
         elif visible and self._within_loaded(record.id):
@@ -232,6 +244,13 @@ class HistoryModel(QAbstractListModel):
         del self._rows[row]
         del self._keys[row]
         self.endRemoveRows()
+
+    @Slot()
+    def _announce_changes(self) -> None:
+        rows = sorted(r for r in map(self.row_of, self._changed_ids) if r is not None)
+        self._changed_ids.clear()
+        if rows:
+            self.dataChanged.emit(self.index(rows[0]), self.index(rows[-1]))
 
     def _update_ticker(self) -> None:
         busy = any(r.state.in_flight for r in self._rows[:200])

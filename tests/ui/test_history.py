@@ -65,6 +65,24 @@ def test_model_passes_qtmodeltester_while_pages_load_and_rows_change(qtmodeltest
     assert model.rowCount() == 10
 
 
+def test_a_burst_of_changes_is_announced_once_and_read_at_once(store, qtbot):
+    records = seed(store, 30, states=(LocalState.QUEUED,))
+    model = HistoryModel(store)
+    model.reload()
+    announced = []
+    model.dataChanged.connect(lambda top, bottom: announced.append((top.row(), bottom.row())))
+    changed = [records[3], records[7], records[20]]
+    for round_ in range(5):  # five events for each of three rows, as a burst of polls gives
+        for record in changed:
+            model.upsert(store.update(record.id, status_msg=f"round {round_}"))
+    # the data is current at once; only the repaint request waits for the next frame
+    assert all(model.record_at(model.row_of(r.id)).status_msg == "round 4" for r in changed)
+    assert announced == []
+    qtbot.waitUntil(lambda: bool(announced), timeout=2000)
+    rows = sorted(model.row_of(r.id) for r in changed)
+    assert announced == [(rows[0], rows[-1])]
+
+
 def test_new_tasks_appear_on_top_and_paged_out_ones_wait_for_their_page(store, qtbot):
     seed(store, 150)
     model = HistoryModel(store)
