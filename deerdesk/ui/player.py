@@ -188,7 +188,7 @@ class Player(QWidget):
         self.stop()
         self.path = path
         self._pending_seek = None
-        self._length_ms = int(round((seconds or 0) * 1000))
+        self._length_ms = round((seconds or 0) * 1000)
         self.error_label.hide()
         self.play_button.setEnabled(path is not None)
         if self._waveform_job is not None:
