@@ -20,11 +20,10 @@ from deerdesk.core.events import TrackerEvent
 from deerdesk.core.library import Library
 from deerdesk.core.records import TaskRecord
 from deerdesk.core.store import Store
-from deerdesk.core.tracker import TrackerOptions
 
 if TYPE_CHECKING:  # the HTTP stack loads on the first connection, after the window shows
     from deerdesk.api.client import DeerApiClient
-    from deerdesk.core.tracker import Tracker
+    from deerdesk.core.tracker import Tracker, TrackerOptions
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +35,8 @@ class NotConnectedError(Exception):
 
 
 def tracker_options(settings: Settings) -> TrackerOptions:
+    from deerdesk.core.tracker import TrackerOptions  # the engine loads on first connect
+
     return TrackerOptions(
         formats=settings.formats,
         max_concurrent_creates=settings.max_concurrent_creates,

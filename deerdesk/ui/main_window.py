@@ -7,6 +7,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QFile, QModelIndex, QPoint, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
@@ -44,7 +45,9 @@ from deerdesk.ui.history_model import HistoryModel
 from deerdesk.ui.history_view import HistoryPanel
 from deerdesk.ui.prompt_panel import GenerateRequest, PromptPanel
 from deerdesk.ui.resources import app_icon
-from deerdesk.ui.settings_dialog import SettingsDialog
+
+if TYPE_CHECKING:
+    from deerdesk.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 
@@ -704,6 +707,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_settings(self) -> None:
+        from deerdesk.ui.settings_dialog import SettingsDialog  # loaded when first opened
+
         dialog = SettingsDialog(
             self.settings,
             self.keys,
@@ -718,7 +723,7 @@ class MainWindow(QMainWindow):
         self.settings_dialog = dialog
 
     def _on_settings_closed(self, dialog: SettingsDialog, result: int) -> None:
-        if result != SettingsDialog.DialogCode.Accepted:
+        if result != dialog.DialogCode.Accepted:
             return
         changes = dialog.changes()
         if not changes or not self._save_settings(changes):

@@ -6,14 +6,17 @@ import asyncio
 import logging
 import wave
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen
-from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStyle, QToolButton, QVBoxLayout, QWidget
 
 from deerdesk.core.owner import TaskOwner
 from deerdesk.core.waveform import wav_peaks
+
+if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QMediaPlayer
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +159,10 @@ class Player(QWidget):
 
     @property
     def media(self) -> QMediaPlayer:
+        """The media player; QtMultimedia and its backend load here, on first use."""
         if self._media is None:
+            from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+
             self._media = QMediaPlayer(self)
             self.audio = QAudioOutput(self)
             self._media.setAudioOutput(self.audio)
@@ -168,6 +174,8 @@ class Player(QWidget):
         return self._media
 
     def _warn_without_device(self) -> None:
+        from PySide6.QtMultimedia import QMediaDevices
+
         if not QMediaDevices.audioOutputs():
             self.error_label.setText("No audio output device: playback is silent.")
             self.error_label.show()
@@ -231,7 +239,7 @@ class Player(QWidget):
             return
         if (
             self._media is not None
-            and self._media.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+            and self._media.playbackState() == self._media.PlaybackState.PlayingState
         ):
             self._media.pause()
         else:
@@ -242,7 +250,7 @@ class Player(QWidget):
             return
         self._warn_without_device()
         media = self._open_selected()
-        if media.mediaStatus() == QMediaPlayer.MediaStatus.EndOfMedia:
+        if media.mediaStatus() == media.MediaStatus.EndOfMedia:
             media.setPosition(0)
         media.play()
 
@@ -269,22 +277,19 @@ class Player(QWidget):
         self.time_label.setText(f"{clock(position)} / {clock(duration)}")
         self.waveform.set_progress(position / duration if duration > 0 else 0.0)
 
-    @Slot(QMediaPlayer.MediaStatus)
     def _on_media_status(self, status: QMediaPlayer.MediaStatus) -> None:
-        if status == QMediaPlayer.MediaStatus.LoadedMedia and self._pending_seek is not None:
+        if status == self.media.MediaStatus.LoadedMedia and self._pending_seek is not None:
             fraction, self._pending_seek = self._pending_seek, None
             self._seek_fraction(fraction)
 
-    @Slot(QMediaPlayer.PlaybackState)
     def _on_playback_state(self, state: QMediaPlayer.PlaybackState) -> None:
-        playing = state == QMediaPlayer.PlaybackState.PlayingState
+        playing = state == self.media.PlaybackState.PlayingState
         icon = (
             QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
         )
         self.play_button.setIcon(self.style().standardIcon(icon))
         self.play_button.setAccessibleName("Pause" if playing else "Play")
 
-    @Slot(QMediaPlayer.Error, str)
     def _on_error(self, _error: QMediaPlayer.Error, message: str) -> None:
         self.error_label.setText(f"Cannot play this file: {message}")
         self.error_label.show()
