@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 import time
@@ -14,6 +15,8 @@ log = logging.getLogger(__name__)
 
 #: closing the window must release everything within this many seconds
 SHUTDOWN_SECONDS = 2.0
+#: connecting waits this long at most for the window's first paint
+FIRST_PAINT_WAIT_SECONDS = 1.0
 EXIT_OK, EXIT_CANNOT_START = 0, 2
 
 
@@ -102,11 +105,17 @@ async def _main(args: argparse.Namespace, started: float) -> int:
                 QTimer.singleShot(0, quit_event.set)
 
             window.history_panel.first_painted.connect(report_and_quit)
+        painted = asyncio.Event()
+        window.history_panel.first_painted.connect(painted.set)
         window.show()
         for problem in settings.problems:
             window.statusBar().showMessage(problem, 15000)
             log.warning("%s", problem)
-        await window.start(demo_key)
+        # the keychain and the HTTP stack load after the window is on screen, not before
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(painted.wait(), FIRST_PAINT_WAIT_SECONDS)
+        if not quit_event.is_set():
+            await window.start(demo_key)
         await quit_event.wait()
         window.hide()
         try:
