@@ -46,6 +46,22 @@ app.exec()
 """
 
 
+#: the bare window plus only what the design mandates before any DeerDesk code: asyncio with
+#: qasync, sqlite3, logging, and the Qt enum namespaces every real window touches (PySide6
+#: builds each namespace's Python enums on first use). It shows how much of the 1.5x budget
+#: is spent before the first line of the app runs.
+FLOOR_WINDOW = BARE_WINDOW.replace(
+    "import sys\n", "import sys\nimport asyncio, logging, sqlite3\nimport qasync\n", 1
+).replace(
+    "window.show()",
+    "from PySide6.QtCore import Qt\n"
+    "from PySide6.QtWidgets import QAbstractItemView, QFrame, QSizePolicy, QStyle\n"
+    "_ = (Qt.AlignmentFlag, QStyle.StateFlag, QSizePolicy.Policy,\n"
+    "     QAbstractItemView.SelectionMode, QFrame.Shape)\n"
+    "window.show()",
+)
+
+
 def seed(path: Path, count: int) -> None:
     store = Store(path)
     batch = []
@@ -89,17 +105,24 @@ def startup() -> None:
         }
         bare = [sys.executable, "-c", BARE_WINDOW]
         ours = [sys.executable, "-m", "deerdesk", "--exit-after-startup", "--data-dir", str(data)]
-        bare_times, our_times = [], []
-        for _ in range(5):  # interleaved, so that a noisy moment hurts both
+        floor = [sys.executable, "-c", FLOOR_WINDOW]
+        bare_times, floor_times, our_times = [], [], []
+        for _ in range(5):  # interleaved, so that a noisy moment hurts all
             bare_times.append(first_paint(bare, env))
+            floor_times.append(first_paint(floor, env))
             our_times.append(first_paint(ours, env))
     bare_paint = statistics.median(t[0] for t in bare_times)
     our_paint = statistics.median(t[0] for t in our_times)
+    floor_paint = statistics.median(t[0] for t in floor_times)
     bare_exit = statistics.median(t[1] for t in bare_times)
     our_exit = statistics.median(t[1] for t in our_times)
     print(
         f"   start-up to the first paint, 10 000 tasks: {our_paint * 1000:.0f} ms vs bare "
         f"QMainWindow {bare_paint * 1000:.0f} ms = {our_paint / bare_paint:.2f}x (target <= 1.5x)"
+    )
+    print(
+        f"   the bare window plus only the mandated stack (asyncio, qasync, sqlite3, Qt enums): "
+        f"{floor_paint * 1000:.0f} ms = {floor_paint / bare_paint:.2f}x"
     )
     print(
         f"   launch to exit after that paint: {our_exit * 1000:.0f} ms vs bare "

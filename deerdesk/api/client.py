@@ -76,7 +76,7 @@ class DeerApiClient:
         rate_limiter: RateLimiter | None = None,
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
-        max_connections: int = 8,
+        max_connections: int = 16,
     ) -> None:
         self.base_url = validate_http_url(base_url, "base_url").rstrip("/")
         self._auth = _BearerAuth(api_key)
