@@ -85,8 +85,8 @@ class DeerApiClient:
         self.requests_sent = 0
         self._backoff_listeners: list[BackoffListener] = []
         # Requests wait for a connection here rather than in httpcore's pool, whose queue is
-        # scanned in full for every request that starts or ends (quadratic with hundreds of
-        # tasks), and whose pool timeout would fail requests that only waited their turn.
+        # scanned in full for every request that starts or ends: quadratic with hundreds of
+        # tasks, all of it on the UI thread (see benchmarks/bench_window.py, loop lag).
         self._connection_slots = asyncio.Semaphore(max_connections)
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
