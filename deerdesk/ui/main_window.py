@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QFile, QModelIndex, QPoint, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QFile, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QDesktopServices,
     QGuiApplication,
     QKeySequence,
     QUndoCommand,
@@ -45,6 +44,7 @@ from deerdesk.ui.history_model import HistoryModel
 from deerdesk.ui.history_view import HistoryPanel
 from deerdesk.ui.prompt_panel import GenerateRequest, PromptPanel
 from deerdesk.ui.resources import app_icon
+from deerdesk.ui.reveal import reveal
 
 if TYPE_CHECKING:
     from deerdesk.ui.settings_dialog import SettingsDialog
@@ -587,7 +587,7 @@ class MainWindow(QMainWindow):
     def _reveal(self) -> None:
         path = self._current_file()
         if path is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
+            reveal(path, self)
 
     def _copy(self, text: str, what: str) -> None:
         QGuiApplication.clipboard().setText(text)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import ClassInfo, QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
 
 from deerdesk.core.records import FileRecord
 from deerdesk.core.states import LocalState
@@ -185,3 +187,81 @@ def test_favourite_copy_and_use_again_from_the_keyboard(make_window, sim, qtbot)
     assert window.prompt_panel.prompt() == record.prompt
     assert window.prompt_panel.duration.tenths() == record.duration_tenths
     assert window.prompt_panel.editor.hasFocus()
+
+
+@ClassInfo({"D-Bus Interface": "org.freedesktop.FileManager1"})
+class FakeFileManager(QObject):
+    """The freedesktop FileManager1 service on its own bus connection, as a file manager runs it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown: list[list[str]] = []
+
+    @Slot("QStringList", str)
+    def ShowItems(self, uris: list[str], startup_id: str) -> None:
+        self.shown.append(list(uris))
+
+
+class UrlCatcher(QObject):
+    """Qt's own hook for the URLs the app asks the desktop to open."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened: list[str] = []
+
+    @Slot(QUrl)
+    def open_url(self, url: QUrl) -> None:
+        self.opened.append(url.toLocalFile())
+
+
+def session_bus_available() -> bool:
+    from PySide6.QtDBus import QDBusConnection
+
+    if os.environ.get("DEERDESK_REQUIRE_KEYCHAIN") == "1":
+        return True  # the test command runs under dbus-run-session: no bus must fail, not skip
+    return QDBusConnection.sessionBus().isConnected()
+
+
+@pytest.mark.skipif(not session_bus_available(), reason="no D-Bus session bus")
+def test_reveal_selects_the_file_in_the_file_manager_or_opens_its_folder(
+    make_window, sim, qtbot, tmp_path
+):
+    from PySide6.QtDBus import QDBusConnection
+
+    from deerdesk.ui.reveal import FILE_MANAGER_PATH, FILE_MANAGER_SERVICE
+
+    window = make_window(sim)
+    store = window.session.store
+    record = seed(store, 2)[0]
+    sound = tmp_path / "library" / "rain on leaves.wav"
+    sound.parent.mkdir()
+    sound.write_bytes(render("rain on leaves", 30).wav)
+    store.set_file(record.id, FileRecord("wav", str(sound), sound.stat().st_size, 3.0))
+    window.history.reload()
+    window.history_panel.select_task(record.id)
+    catcher = UrlCatcher()
+    QDesktopServices.setUrlHandler("file", catcher, "open_url")
+    bus = QDBusConnection.connectToBus(QDBusConnection.BusType.SessionBus, "fake-file-manager")
+    manager = FakeFileManager()
+    try:
+        assert bus.registerObject(
+            FILE_MANAGER_PATH, manager, QDBusConnection.RegisterOption.ExportAllSlots
+        )
+        assert bus.registerService(FILE_MANAGER_SERVICE)
+        window.reveal_action.trigger()
+        qtbot.waitUntil(lambda: bool(manager.shown), timeout=5000)
+        assert manager.shown == [[QUrl.fromLocalFile(str(sound)).toString()]]
+        assert catcher.opened == []
+
+        bus.unregisterService(FILE_MANAGER_SERVICE)
+        activatable = QDBusConnection.sessionBus().interface().activatableServiceNames()
+        if FILE_MANAGER_SERVICE in activatable.value():
+            return  # a real file manager would start: the fallback cannot be seen here
+        window.reveal_action.trigger()
+        qtbot.waitUntil(lambda: bool(catcher.opened), timeout=5000)
+        assert catcher.opened == [str(sound.parent)]
+        assert len(manager.shown) == 1
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+        bus.unregisterObject(FILE_MANAGER_PATH)
+        QDBusConnection.disconnectFromBus("fake-file-manager")
