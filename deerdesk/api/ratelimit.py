@@ -11,7 +11,12 @@ class RateLimiter:
 
     `rate` is requests per second (None: unlimited). When the service says "too fast",
     `slow_down()` makes every caller wait, and halves the rate until calls succeed again.
+    The answers to one burst of requests arrive together: they are one signal, so the rate
+    halves once per pause, not once per answer (which would take it to the floor in one go).
     """
+
+    #: requests per second the rate never goes below: the pause alone holds back a stricter limit
+    MIN_RATE = 1.0
 
     def __init__(self, rate: float | None = None, burst: int = 10) -> None:
         self._configured_rate = rate
@@ -42,10 +47,15 @@ class RateLimiter:
                     return
                 await asyncio.sleep((1 - self._tokens) / self._rate)
 
+    @property
+    def rate(self) -> float | None:
+        return self._rate
+
     def slow_down(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
-        if self._rate is not None:
-            self._rate = max(self._rate / 2, 0.2)
+        now = time.monotonic()
+        if self._rate is not None and now >= self._paused_until:
+            self._rate = max(self._rate / 2, min(self.MIN_RATE, self._configured_rate or 0.0))
+        self._paused_until = max(self._paused_until, now + seconds)
 
     def recovered(self) -> None:
         if self._rate is not None and self._configured_rate is not None:
