@@ -21,6 +21,7 @@ class RateLimiter:
     def __init__(self, rate: float | None = None, burst: int = 10) -> None:
         self._configured_rate = rate
         self._rate = rate
+        self._min_rate = min(self.MIN_RATE, rate) if rate is not None else None
         self._burst = max(1, burst)
         self._tokens = float(self._burst)
         self._updated = time.monotonic()
@@ -53,8 +54,8 @@ class RateLimiter:
 
     def slow_down(self, seconds: float) -> None:
         now = time.monotonic()
-        if self._rate is not None and now >= self._paused_until:
-            self._rate = max(self._rate / 2, min(self.MIN_RATE, self._configured_rate or 0.0))
+        if self._rate is not None and self._min_rate is not None and now >= self._paused_until:
+            self._rate = max(self._rate / 2, self._min_rate)
         self._paused_until = max(self._paused_until, now + seconds)
 
     def recovered(self) -> None:

@@ -32,6 +32,14 @@ def seed(store: Store, count: int, *, states=(LocalState.SUCCEED,)) -> list:
     return store.add_tasks(tasks)
 
 
+def attach_wav(store: Store, task: int, path: Path) -> Path:
+    """A real 3 s WAV at `path`, recorded as the task's file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(render("door slam", 30).wav)
+    store.set_file(task, FileRecord("wav", str(path), path.stat().st_size, 3.0))
+    return path
+
+
 @pytest.fixture
 def store(tmp_path: Path):
     store = Store(tmp_path / "history.sqlite3")
@@ -146,9 +154,7 @@ def test_remove_and_undo_keep_the_files(make_window, sim, qtbot, tmp_path):
     window = make_window(sim)
     store = window.session.store
     records = seed(store, 5)
-    kept = tmp_path / "kept.wav"
-    kept.write_bytes(render("door slam", 30).wav)
-    store.set_file(records[2].id, FileRecord("wav", str(kept), kept.stat().st_size, 3.0))
+    kept = attach_wav(store, records[2].id, tmp_path / "kept.wav")
     window.history.reload()
     panel = window.history_panel
     panel.select_task(records[2].id)
@@ -233,10 +239,7 @@ def test_reveal_selects_the_file_in_the_file_manager_or_opens_its_folder(
     window = make_window(sim)
     store = window.session.store
     record = seed(store, 2)[0]
-    sound = tmp_path / "library" / "rain on leaves.wav"
-    sound.parent.mkdir()
-    sound.write_bytes(render("rain on leaves", 30).wav)
-    store.set_file(record.id, FileRecord("wav", str(sound), sound.stat().st_size, 3.0))
+    sound = attach_wav(store, record.id, tmp_path / "library" / "rain on leaves.wav")
     window.history.reload()
     window.history_panel.select_task(record.id)
     catcher = UrlCatcher()
